@@ -1,0 +1,1 @@
+"""The Sharing Care node: a co-op's server in the federation."""
