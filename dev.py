@@ -3,6 +3,8 @@
 
     python3 dev.py check     install, then format check, lint, types, import contracts, tests
     python3 dev.py test      install, then the tests only (pytest arguments may follow)
+    python3 dev.py serve     install, then start a local node on http://127.0.0.1:8000
+                             (created in ./data on first run, SQLite, local development mode)
     python3 dev.py demo      install, then start demo co-op nodes on loopback
     python3 dev.py bench     install, then run the benchmarks in bench/
     python3 dev.py fmt       rewrite files with the formatter and the linter's fixes
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 import subprocess
 import sys
 import venv
@@ -74,6 +77,27 @@ def static_checks() -> int:
     return failures
 
 
+def serve(rest: list[str]) -> int:
+    """Create ./data on first run (local development, SQLite), then serve it."""
+    data = ROOT / "data"
+    if not (data / "config.toml").exists():
+        password = data.parent / ".data-admin-password"
+        password.write_text(secrets.token_urlsafe(18))
+        password.chmod(0o600)
+        code = run(
+            tool("sharing-care"), "init", "--data-dir", str(data),
+            "--base-url", "http://127.0.0.1:8000", "--name", "Local Care Co-op",
+            "--handle", "localcoop", "--local-dev", "--admin", "admin",
+            "--admin-password-file", str(password),
+        )  # fmt: skip
+        if code:
+            return code
+        kept = data / "admin-password.txt"
+        password.replace(kept)
+        print(f"admin password for 'admin' is in {kept}", flush=True)
+    return run(tool("sharing-care"), "serve", "--data-dir", str(data), *rest)
+
+
 def main(argv: list[str]) -> int:
     command, rest = (argv[0], argv[1:]) if argv else ("check", [])
     install()
@@ -83,6 +107,8 @@ def main(argv: list[str]) -> int:
         return code or (1 if failed else 0)
     if command == "test":
         return pytest(rest)
+    if command == "serve":
+        return serve(rest)
     if command == "demo":
         return run(tool("sharing-care"), "demo", *rest)
     if command == "bench":

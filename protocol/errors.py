@@ -23,6 +23,24 @@ HTTP status in one place. Every class subclasses ``Exception`` (never
 
 from __future__ import annotations
 
+__all__ = [
+    "ComponentNotCovered",
+    "DigestMismatch",
+    "InvalidSignature",
+    "KeyFormatError",
+    "KeyOwnerMismatch",
+    "ParseError",
+    "ProtocolError",
+    "SignatureError",
+    "SignatureExpired",
+    "SignatureMalformed",
+    "SignatureMissing",
+    "TooLarge",
+    "UnsafeURL",
+    "UnsupportedAlgorithm",
+    "WebFingerError",
+]
+
 
 class ProtocolError(Exception):
     """Base class: something received or requested breaks a protocol rule.

@@ -27,6 +27,7 @@ from protocol.errors import InvalidSignature, KeyFormatError, KeyOwnerMismatch
 
 __all__ = [
     "PublicKey",
+    "RsaOrEd",
     "SigningKey",
     "check_key_owner",
     "generate_ed25519",
@@ -130,11 +131,18 @@ def generate_ed25519(key_id: str) -> SigningKey:
     return SigningKey(key_id, ed25519.Ed25519PrivateKey.generate())
 
 
-def load_private_pem(pem: str | bytes, key_id: str) -> SigningKey:
-    """Load a PEM private key (PKCS#1 or PKCS#8, RSA or Ed25519)."""
+def load_private_pem(pem: str | bytes, key_id: str, *, trusted: bool = False) -> SigningKey:
+    """Load a PEM private key (PKCS#1 or PKCS#8, RSA or Ed25519).
+
+    ``trusted=True`` is for keys this node generated and stored itself: it skips
+    OpenSSL's RSA consistency checks, which are most of the ~35-50 ms a load costs.
+    Never pass it for a key that came from outside.
+    """
     data = pem.encode("ascii") if isinstance(pem, str) else pem
     try:
-        key = serialization.load_pem_private_key(data, password=None)
+        key = serialization.load_pem_private_key(
+            data, password=None, unsafe_skip_rsa_key_validation=trusted
+        )
     except (ValueError, TypeError) as exc:
         raise KeyFormatError(f"private key PEM does not load: {exc}") from None
     if not isinstance(key, rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey):

@@ -149,3 +149,8 @@ def test_key_owner_checks(rsa_key: keys.SigningKey) -> None:
     elsewhere = keys.PublicKey("https://evil.example/k", ACTOR, rsa_key.public(ACTOR).key)
     with pytest.raises(KeyOwnerMismatch, match="origin"):
         keys.check_key_owner(elsewhere, ACTOR)
+
+
+def test_trusted_load_of_our_own_key_signs_the_same(rsa_key: keys.SigningKey) -> None:
+    loaded = keys.load_private_pem(rsa_key.pem(), rsa_key.id, trusted=True)
+    assert loaded.sign(b"same") == rsa_key.sign(b"same")  # PKCS#1 v1.5 is deterministic
