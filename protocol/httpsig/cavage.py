@@ -15,7 +15,6 @@ some senders drop the query).
 
 from __future__ import annotations
 
-import re
 from binascii import b2a_base64
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -26,6 +25,7 @@ from protocol.errors import (
     SignatureMalformed,
     UnsupportedAlgorithm,
 )
+from protocol.httpsig.cavage_fields import read_fields
 from protocol.httpsig.digest import check_digest, digest_header
 from protocol.httpsig.httpdate import format_http_date, parse_http_date
 from protocol.httpsig.model import (
@@ -34,7 +34,6 @@ from protocol.httpsig.model import (
     VerifyPolicy,
     check_window,
     has_body,
-    key_kind,
     request_target,
 )
 from protocol.httpsig.sfv import decode_base64
@@ -49,90 +48,51 @@ __all__ = ["parse", "sign", "verify"]
 
 _ACCEPTED = frozenset({"rsa-sha256", "hs2019"})
 _PSEUDO = frozenset({"(request-target)", "(created)", "(expires)"})
-_OWS = " \t"
-# RFC 7230 auth-param: token BWS "=" BWS ( token / quoted-string ), for the slow path.
-_PARAM = re.compile(
-    r"[ \t]*([A-Za-z][A-Za-z0-9_.-]*)[ \t]*=[ \t]*"
-    r'(?:"((?:[^"\\\x00-\x08\x0a-\x1f\x7f]|\\[^\x00-\x08\x0a-\x1f\x7f])*+)"'
-    r"|([!#$%&'*+.^_`|~0-9A-Za-z-]+))[ \t]*"
-)
-_UNESCAPE = re.compile(r"\\(.)")
+# headers="…" value -> (covered names, whether a pseudo-header other than
+# (request-target) is among them). Senders repeat one list for every request.
+_COVERED: dict[str, tuple[tuple[str, ...], bool]] = {}
+_COVERED_LIMIT = 64
+_CAVAGE = Scheme.CAVAGE  # a module global is a cheaper lookup than the enum attribute
 
 
 def parse(request: HttpRequest, value: str) -> SignatureParams:
     """Read a cavage ``Signature`` value (or ``Authorization: Signature`` parameters)."""
-    params = _split_params(value) or _scan_params(value)
-    key_id, encoded = params.get("keyid"), params.get("signature")
-    if not key_id or encoded is None:
-        raise SignatureMalformed("Signature needs keyId and signature")
-    if not (key_id.isascii() and key_id.isprintable()):
-        raise SignatureMalformed("keyId is not printable ASCII")
-    algorithm = params.get("algorithm")
+    key_id, algorithm, headers, encoded, params = read_fields(value)
     if algorithm is not None and algorithm.lower() not in _ACCEPTED:
         raise UnsupportedAlgorithm(f"algorithm {algorithm[:40]!r} is not rsa-sha256 or hs2019")
-    headers = params.get("headers")
-    lowered = _default(algorithm) if headers is None else headers.lower()
-    covered = tuple(lowered.split())
+    covered, others = _covered(_default(algorithm) if headers is None else headers)
     pseudo: tuple[tuple[str, str], ...] = ()
     created = expires = None
-    if "(" in lowered.replace("(request-target)", ""):  # only then can there be others
+    if others:
         pseudo, created, expires = _times(params, covered, algorithm)
     if created is None and "date" in covered:
         date = request.headers.get("date")
         created = None if date is None else parse_http_date(date)
-    signature = decode_base64(encoded, "signature")
     return SignatureParams(
-        Scheme.CAVAGE, key_id, algorithm, covered, created, expires, signature, (), None, pseudo
+        _CAVAGE,
+        key_id,
+        algorithm,
+        covered,
+        created,
+        expires,
+        decode_base64(encoded, "signature"),
+        (),
+        None,
+        pseudo,
     )
 
 
-def _split_params(value: str) -> dict[str, str] | None:
-    """Fast path for the shape every sender writes: ``k="v",k="v"``, no escapes.
-
-    Splitting on ``"`` leaves the values at odd indices and ``k=`` then ``,k=``
-    between them. Anything else (spaces, escapes, unquoted values, repeats)
-    returns None and the strict scanner decides.
-    """
-    pieces = value.split('"')
-    count = len(pieces)
-    if count < 3 or not count & 1 or pieces[-1] or "\\" in value:
-        return None
-    params: dict[str, str] = {}
-    name = pieces[0]
-    for index in range(1, count, 2):
-        if name[-1:] != "=":
-            return None
-        params[name[:-1].lower()] = pieces[index]
-        name = pieces[index + 1]
-        if name[:1] == ",":
-            name = name[1:]
-        elif name:
-            return None
-    names = "".join(params)
-    if len(params) != count // 2 or "" in params or not (names.isascii() and names.isalpha()):
-        return None
-    return params
-
-
-def _scan_params(value: str) -> dict[str, str]:
-    """Strict auth-param list: quoted strings with escapes, or bare tokens."""
-    params: dict[str, str] = {}
-    pos, size = 0, len(value)
-    while True:
-        match = _PARAM.match(value, pos)
-        if match is None:
-            raise SignatureMalformed(f"Signature does not parse at offset {pos}")
-        name = match.group(1).lower()
-        if name in params:
-            raise SignatureMalformed(f"Signature repeats {name}")
-        quoted, bare = match.group(2, 3)
-        params[name] = bare if quoted is None else _UNESCAPE.sub(r"\1", quoted)
-        pos = match.end()
-        if pos == size:
-            return params
-        if value[pos] != ",":
-            raise SignatureMalformed(f"Signature does not parse at offset {pos}")
-        pos += 1
+def _covered(headers: str) -> tuple[tuple[str, ...], bool]:
+    """The covered names, lower-cased, and whether (created)/(expires)/others appear."""
+    known = _COVERED.get(headers)
+    if known is not None:
+        return known
+    lowered = headers.lower()
+    known = tuple(lowered.split()), "(" in lowered.replace("(request-target)", "")
+    if len(_COVERED) >= _COVERED_LIMIT:
+        _COVERED.clear()
+    _COVERED[headers] = known
+    return known
 
 
 def _default(algorithm: str | None) -> str:
@@ -189,7 +149,9 @@ def verify(
     policy: VerifyPolicy,
 ) -> datetime:
     """Check algorithm, coverage, time window, digest, then the signature; return created."""
-    _check_algorithm(params.algorithm, key)
+    algorithm = params.algorithm
+    if algorithm is not None and not (algorithm == "rsa-sha256" and key.algorithm == "rsa"):
+        _check_algorithm(algorithm, key)
     covered = params.covered
     _check_coverage(covered, has_body(request))
     created = params.created
@@ -216,7 +178,7 @@ def _check_algorithm(algorithm: str | None, key: PublicKey) -> None:
     label = algorithm.lower()
     if label not in _ACCEPTED:
         raise UnsupportedAlgorithm(f"algorithm {algorithm[:40]!r} is not rsa-sha256 or hs2019")
-    if label == "rsa-sha256" and key_kind(key) != "rsa":
+    if label == "rsa-sha256" and key.algorithm != "rsa":
         raise UnsupportedAlgorithm(f"algorithm rsa-sha256 with an {key.algorithm} key")
 
 

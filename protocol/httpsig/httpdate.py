@@ -42,11 +42,27 @@ def format_http_date(moment: datetime) -> str:
 
 
 def parse_http_date(text: str) -> datetime:
-    """Read an HTTP date as an aware UTC datetime; raise :class:`SignatureMalformed`."""
-    fixed = _parse_fixdate(text)
+    """Read an HTTP date as an aware UTC datetime; raise :class:`SignatureMalformed`.
+
+    Parsed IMF-fixdates are remembered: under load an inbox sees many requests
+    stamped with the same second, and a dict hit costs a tenth of a parse. The
+    function is pure, so the memo can only save time; it is bounded by
+    clearing it whole when full (dates only repeat while they are recent).
+    """
+    fixed = _SEEN.get(text)
     if fixed is not None:
         return fixed
-    return _parse_obsolete(text)
+    fixed = _parse_fixdate(text)
+    if fixed is None:
+        return _parse_obsolete(text)
+    if len(_SEEN) >= _SEEN_LIMIT:
+        _SEEN.clear()
+    _SEEN[text] = fixed
+    return fixed
+
+
+_SEEN: dict[str, datetime] = {}
+_SEEN_LIMIT = 256
 
 
 def _parse_fixdate(text: str) -> datetime | None:

@@ -18,7 +18,6 @@ from protocol.errors import SignatureExpired
 
 if TYPE_CHECKING:
     from protocol.http import HttpRequest
-    from protocol.keys import PublicKey
 
 __all__ = [
     "Scheme",
@@ -27,7 +26,6 @@ __all__ = [
     "VerifyPolicy",
     "check_window",
     "has_body",
-    "key_kind",
     "request_target",
 ]
 
@@ -87,21 +85,6 @@ class VerifiedSignature:
     signer: str
     scheme: Scheme
     created: datetime
-
-
-_KEY_KINDS: dict[type, str] = {}
-
-
-def key_kind(key: PublicKey) -> str:
-    """``key.algorithm`` (``"rsa"`` or ``"ed25519"``), memoised per key class.
-
-    ``PublicKey.algorithm`` is an isinstance check against a `cryptography`
-    ABC, which costs more than a dict lookup on the concrete class.
-    """
-    kind = _KEY_KINDS.get(type(key.key))
-    if kind is None:
-        kind = _KEY_KINDS[type(key.key)] = key.algorithm
-    return kind
 
 
 def has_body(request: HttpRequest) -> bool:

@@ -18,7 +18,6 @@ the verifier).
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -37,8 +36,12 @@ from protocol.httpsig.model import (
     VerifyPolicy,
     check_window,
     has_body,
-    key_kind,
     request_target,
+)
+from protocol.httpsig.rfc9421_canonical import (
+    DERIVED,
+    canonical_head,
+    canonical_params,
 )
 
 if TYPE_CHECKING:
@@ -50,54 +53,32 @@ __all__ = ["parse", "sign", "signature_base", "verify"]
 # alg -> the key type it needs (RFC 9421 §3.3.2, §3.3.6).
 _ALGORITHMS = {"rsa-v1_5-sha256": "rsa", "ed25519": "ed25519"}
 _ALG_FOR_KEY = {"rsa": "rsa-v1_5-sha256", "ed25519": "ed25519"}
-_DERIVED = frozenset(
-    {"@method", "@target-uri", "@authority", "@scheme", "@request-target", "@path", "@query"}
-)
 _FIELD_PARAMS = frozenset({"sf", "key"})
 # Fields whose structured type we know, for the "sf" parameter (RFC 9421 §2.1.1).
 _DICTIONARY_FIELDS = frozenset({"content-digest", "signature-input", "signature"})
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-# Fast path: one signature in canonical RFC 8941 form (single spaces, plain
-# lower-case component names, integer or escape-free string parameters). Such
-# input is its own serialisation, so the matched text is @signature-params.
-_NAME = r"[a-z*][a-z0-9_.*-]*"
-_FAST_INPUT = re.compile(
-    rf"({_NAME})=(\((\"[@a-z0-9][a-z0-9_.-]*\"(?: \"[@a-z0-9][a-z0-9_.-]*\")*|)\)"
-    rf"(?:;{_NAME}=(?:[1-9][0-9]{{0,14}}|0|\"[ !#-\[\]-~]*\"))*)"
-)
-_FAST_PARAM = re.compile(rf";({_NAME})=(?:([0-9]+)|\"([^\"]*)\")")
+_RFC9421 = Scheme.RFC9421  # a module global is a cheaper lookup than the enum attribute
 
 
 def parse(signature_input: str, signature: str) -> SignatureParams:
-    """Read the first signature present in both fields."""
+    """Read the first signature present in both fields (canonical input: the fast path)."""
     fast = _parse_canonical(signature_input, signature)
     return fast if fast is not None else _parse_general(signature_input, signature)
 
 
 def _parse_canonical(signature_input: str, signature: str) -> SignatureParams | None:
-    match = _FAST_INPUT.fullmatch(signature_input)
-    if match is None:
+    head, closed, tail = signature_input.partition(")")
+    known = canonical_head(head) if closed else None
+    if known is None:
         return None
-    label, signature_params, inner = match.group(1, 2, 3)
+    label, identifiers, names = known
     # Signature: exactly "label=:<base64>:" (the decoder checks the alphabet).
     if not signature.startswith(label + "=:") or signature.count(":") != 2 or signature[-1] != ":":
         return None
-    identifiers = tuple(inner.split(" ")) if inner else ()
-    found = _FAST_PARAM.findall(signature_params, len(inner) + 2)
-    params: dict[str, sfv.BareItem] = {
-        key: (int(number) if number else text) for key, number, text in found
-    }
-    if len(params) != len(found):
-        return None  # a repeated parameter: the general parser applies RFC 8941's rule
-    names = tuple([identifier[1:-1] for identifier in identifiers])
-    for name in names:
-        if name[0] == "@" and name not in _DERIVED:
-            raise SignatureMalformed(f"component {name[:40]} is not supported for requests")
-    if len(set(names)) != len(names):
-        raise SignatureMalformed("a component is covered twice")
+    params = canonical_params(tail)
+    if params is None:
+        return None
     raw = sfv.decode_base64(signature[len(label) + 2 : -1], "Signature")
-    return _build(identifiers, names, params, raw, signature_params)
+    return _build(identifiers, names, params, raw, signature_input[len(label) + 1 :])
 
 
 def _parse_general(signature_input: str, signature: str) -> SignatureParams:
@@ -128,7 +109,7 @@ def _components(member: sfv.InnerList) -> tuple[tuple[str, ...], tuple[str, ...]
         name = item.value
         if type(name) is not str or not name or name != name.lower():
             raise SignatureMalformed("a component identifier must be a lower-case string")
-        if name[0] == "@" and name not in _DERIVED:
+        if name[0] == "@" and name not in DERIVED:
             raise SignatureMalformed(f"component {name[:40]} is not supported for requests")
         allowed = _FIELD_PARAMS if name[0] != "@" else frozenset()
         if any(key not in allowed for key, _ in item.params):
@@ -156,7 +137,7 @@ def _build(
         raise UnsupportedAlgorithm(f"alg {str(algorithm)[:40]!r} is not one we verify")
     expires = params.get("expires")
     return SignatureParams(
-        Scheme.RFC9421,
+        _RFC9421,
         key_id,
         algorithm,
         names,
@@ -174,8 +155,8 @@ def _timestamp(value: sfv.BareItem | None, name: str) -> datetime | None:
     if type(value) is not int:
         raise SignatureMalformed(f"{name} must be an integer")
     try:
-        return _EPOCH + timedelta(seconds=value)
-    except OverflowError:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, ValueError, OSError):
         raise SignatureMalformed(f"{name} is out of range") from None
 
 
@@ -188,7 +169,7 @@ def verify(
 ) -> datetime:
     """Check algorithm, coverage, time window, digest, then the signature; return created."""
     algorithm = params.algorithm
-    if algorithm is not None and _ALGORITHMS.get(algorithm) != key_kind(key):
+    if algorithm is not None and _ALGORITHMS.get(algorithm) != key.algorithm:
         raise UnsupportedAlgorithm(f"alg {algorithm[:40]!r} with an {key.algorithm} key")
     created = _check_coverage(params.covered, params.created, has_body(request))
     check_window(created, params.expires, now, policy)

@@ -393,3 +393,41 @@ def test_params_are_frozen(rsa_key: keys.SigningKey) -> None:
     params: SignatureParams = parse_signature(signed(post(), rsa_key))
     with pytest.raises(dataclasses.FrozenInstanceError):
         params.key_id = "other"  # type: ignore[misc]
+
+
+def test_fast_path_values_equal_the_dataclass_constructors(rsa_key: keys.SigningKey) -> None:
+    # Given a signature parsed and verified on the hot path (slot-filled drafts)
+    request = signed(post(), rsa_key)
+    params = parse_signature(request)
+    verified = check(request, rsa_key)
+    # Then they are true instances of the frozen dataclasses, equal to ones built normally
+    rebuilt = SignatureParams(
+        **{f.name: getattr(params, f.name) for f in dataclasses.fields(params)}
+    )
+    assert type(params) is SignatureParams
+    assert params == rebuilt
+    assert hash(params) == hash(rebuilt)
+    assert type(verified) is VerifiedSignature
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        verified.signer = "other"  # type: ignore[misc]
+
+
+def test_mastodon_shape_and_general_shape_parse_alike(rsa_key: keys.SigningKey) -> None:
+    # Given the common keyId,algorithm,headers,signature order (fast path)
+    request = signed(post(), rsa_key)
+    fast = parse_signature(request)
+    # When the same parameters come reordered, with spaces (strict general parser)
+    fields = dict(part.split("=", 1) for part in request.headers["signature"].split(","))
+    reordered = ", ".join(f"{name}={fields[name]}" for name in reversed(list(fields)))
+    general = parse_signature(with_header(request, "signature", reordered))
+    # Then both read the same signature
+    assert general == fast
+    assert verify(request, general, rsa_key.public(ACTOR), now=NOW).key_id == rsa_key.id
+
+
+@pytest.mark.parametrize("key_id", ["", "caf\u00e9#key", "tab\there"])
+def test_fast_path_still_refuses_a_bad_key_id(rsa_key: keys.SigningKey, key_id: str) -> None:
+    value = signed(post(), rsa_key).headers["signature"]
+    bad = f'keyId="{key_id}"' + value[value.index(",algorithm=") :]
+    with pytest.raises(SignatureMalformed, match="keyId"):
+        parse_signature(with_header(post(), "signature", bad))

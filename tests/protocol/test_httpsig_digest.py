@@ -17,6 +17,7 @@ from protocol.httpsig import (
     content_digest_header,
     digest_header,
     format_http_date,
+    httpdate,
     parse_http_date,
 )
 
@@ -141,3 +142,16 @@ def test_http_date_refuses_invalid_dates(text: str) -> None:
 def test_format_http_date_needs_an_aware_datetime() -> None:
     with pytest.raises(ValueError, match="aware"):
         format_http_date(datetime(2021, 4, 20))  # noqa: DTZ001 - the point of the test
+
+
+def test_http_date_memo_returns_equal_values_and_stays_bounded() -> None:
+    # Given more distinct dates than the memo holds
+    start = datetime(2025, 3, 1, tzinfo=UTC)
+    moments = [start + timedelta(seconds=n) for n in range(httpdate._SEEN_LIMIT + 10)]
+    # When each is parsed twice
+    for moment in moments:
+        text = format_http_date(moment)
+        assert parse_http_date(text) == moment
+        assert parse_http_date(text) == moment
+    # Then the memo never grows past its limit
+    assert len(httpdate._SEEN) <= httpdate._SEEN_LIMIT

@@ -327,3 +327,31 @@ def test_covered_content_digest_must_be_present(rsa_key: keys.SigningKey) -> Non
 def test_created_outside_the_window_is_expired(offset: timedelta, rsa_key: keys.SigningKey) -> None:
     with pytest.raises(SignatureExpired):
         check(signed(post(), rsa_key), rsa_key, now=NOW + offset)
+
+
+def test_a_remembered_component_list_still_needs_valid_parameters(rsa_key: keys.SigningKey) -> None:
+    # Given a Signature-Input whose component list has been seen (and remembered)
+    request = signed(post(), rsa_key)
+    assert check(request, rsa_key).key_id == rsa_key.id
+    # When the same list arrives with a created that is not an integer
+    text = request.headers["signature-input"].replace(f"created={CREATED}", 'created="x"')
+    # Then it is refused as before
+    with pytest.raises(SignatureMalformed, match="created"):
+        parse_signature(request.with_headers({"signature-input": text}))
+
+
+def test_an_unsupported_derived_component_is_refused_every_time(rsa_key: keys.SigningKey) -> None:
+    request = signed(post(), rsa_key)
+    text = request.headers["signature-input"].replace('"@method"', '"@status"')
+    for _ in range(2):  # a refusal is never remembered as a good component list
+        with pytest.raises(SignatureMalformed, match="@status"):
+            parse_signature(request.with_headers({"signature-input": text}))
+
+
+def test_signature_input_without_alg_lets_the_key_decide(rsa_key: keys.SigningKey) -> None:
+    request = signed(post(), rsa_key)
+    text = request.headers["signature-input"].split(';alg="')[0]
+    params = parse_signature(request.with_headers({"signature-input": text}))
+    assert params.algorithm is None
+    assert params.created == NOW
+    assert params.signature_params == text.partition("=")[2]

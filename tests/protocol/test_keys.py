@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
@@ -154,3 +156,15 @@ def test_key_owner_checks(rsa_key: keys.SigningKey) -> None:
 def test_trusted_load_of_our_own_key_signs_the_same(rsa_key: keys.SigningKey) -> None:
     loaded = keys.load_private_pem(rsa_key.pem(), rsa_key.id, trusted=True)
     assert loaded.sign(b"same") == rsa_key.sign(b"same")  # PKCS#1 v1.5 is deterministic
+
+
+def test_public_key_kind_follows_a_replaced_key(
+    rsa_key: keys.SigningKey, ed_key: keys.SigningKey
+) -> None:
+    # The algorithm is computed once per PublicKey; replace() must recompute it.
+    public = rsa_key.public(ACTOR)
+    swapped = dataclasses.replace(public, key=ed_key.public(ACTOR).key)
+    assert (public.algorithm, swapped.algorithm) == ("rsa", "ed25519")
+    assert swapped != public
+    signature = ed_key.sign(b"data")
+    swapped.verify(signature, b"data")

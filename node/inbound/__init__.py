@@ -1,0 +1,1 @@
+"""HTTP in, after the web layer: verify the signature, take the activity in, dispatch it."""

@@ -1,0 +1,1 @@
+"""Other servers, seen from here: signed fetches of their documents and the actor cache."""

@@ -1,0 +1,1 @@
+"""Alembic migrations for the node's database (run with ``sharing-care migrate``)."""
