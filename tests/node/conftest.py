@@ -36,12 +36,6 @@ if TYPE_CHECKING:
 _DESELECTED = pytest.StashKey[int]()
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", f"postgresql: needs PostgreSQL; selected only when {POSTGRES_ENV} is set"
-    )
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Deselect (not skip) PostgreSQL cases when no server is configured."""
     if os.environ.get(POSTGRES_ENV):
