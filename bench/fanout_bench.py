@@ -157,7 +157,7 @@ async def one_round(sessions: Sessions, urls: list[str], number: int) -> tuple[f
         await enqueue(session, activity(number), SENDER, urls)
     began, cpu = time.perf_counter(), time.process_time()
     while await pending(sessions):
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0.025)
     return began - started, time.perf_counter() - began, time.process_time() - cpu
 
 
@@ -198,7 +198,7 @@ async def main(args: argparse.Namespace) -> None:
         ]
         wakeup, stop = asyncio.Event(), asyncio.Event()
         bind_wakeup(sessions, wakeup)
-        options = WorkerOptions(idle_poll=0.5, sign_threads=args.sign_threads)
+        options = WorkerOptions(idle_poll=0.5, sign_in_thread=not args.sign_on_loop)
         client = create_client(settings)
         worker = asyncio.create_task(
             run_worker(settings, sessions, keyring, client, stop, wakeup=wakeup, options=options,
@@ -232,9 +232,10 @@ async def main(args: argparse.Namespace) -> None:
     rate, sign_rate = statistics.median(rates), statistics.median(signs)
     ratios = [r / s for r, s in zip(rates, signs, strict=True)]
     cpu_ratios = [r / s for r, s in zip(cpu_rates, cpu_signs, strict=True)]
+    where = "on the event loop" if args.sign_on_loop else "in a thread"
     print(f"database: {'SQLite' if settings.is_sqlite else 'PostgreSQL'}; {INBOXES} inboxes on "
           f"{len(ports)} loopback ports; concurrency {args.concurrency}, "
-          f"{args.per_domain} per domain; signing threads: {args.sign_threads}; "
+          f"{args.per_domain} per domain; signing {where}; "
           f"{args.rounds} rounds (+1 warm-up)")  # fmt: skip
     print(f"  enqueue 1 activity -> {INBOXES} rows: {statistics.median(enqueues) * 1000:7.1f} ms")
     print(f"  deliveries/s (claim, sign, POST, record): {rate:9.0f}")
@@ -255,7 +256,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--ports", type=int, default=PORTS)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--per-domain", type=int, default=8)
-    parser.add_argument("--sign-threads", type=int, default=WorkerOptions().sign_threads)
+    parser.add_argument("--sign-on-loop", action="store_true", help="no signing thread")
     parser.add_argument("--database-url", help="default: a fresh SQLite file")
     return parser.parse_args()
 

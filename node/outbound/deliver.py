@@ -8,10 +8,8 @@ body drained up to a cap and thrown away.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import partial
 from typing import TYPE_CHECKING, Final
 
 import aiohttp
@@ -24,9 +22,9 @@ from protocol.httpsig import Scheme, parse_http_date, sign
 if TYPE_CHECKING:
     import random
     from collections.abc import Mapping
-    from concurrent.futures import Executor
     from datetime import datetime
 
+    from node.outbound.signing import SigningThread
     from protocol.keys import SigningKey
 
 __all__ = [
@@ -194,15 +192,14 @@ async def attempt(
     scheme: Scheme,
     now: datetime,
     *,
-    signer: Executor | None = None,
+    signer: SigningThread | None = None,
 ) -> Attempted:
     """POST ``parcel`` signed with ``scheme``; on 401/403 knock once more with the other one.
 
     Double-knocking (RFC 9421 first, draft-cavage after a refusal, or the
     reverse) lets us move to RFC 9421 without losing peers that only read
-    cavage; the caller remembers ``accepted`` per domain. With ``signer`` (a
-    thread pool) the signature is computed there: OpenSSL releases the GIL
-    during the RSA operation, so signing overlaps the event loop's own work.
+    cavage; the caller remembers ``accepted`` per domain. With ``signer`` the
+    signature is computed on its thread (see :mod:`node.outbound.signing`).
     """
     first, answered = await _post(http, parcel, signing_key, scheme, now, signer)
     if not (isinstance(first, RetryAt) and first.knock):
@@ -220,14 +217,13 @@ async def _post(
     key: SigningKey,
     scheme: Scheme,
     now: datetime,
-    signer: Executor | None,
+    signer: SigningThread | None,
 ) -> tuple[Outcome, bool]:
     request = HttpRequest("POST", parcel.inbox, {"content-type": ACTIVITY_JSON}, parcel.body)
-    signing = partial(sign, request, key, now=now, scheme=scheme)
     if signer is None:
-        signature = signing()
+        signature = sign(request, key, now=now, scheme=scheme)
     else:
-        signature = await asyncio.get_running_loop().run_in_executor(signer, signing)
+        signature = await signer.sign(request, key, now=now, scheme=scheme)
     headers = {"content-type": ACTIVITY_JSON, **signature}
     try:
         async with http.post(

@@ -20,10 +20,9 @@ import asyncio
 import logging
 import random
 from collections import Counter, OrderedDict
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -45,6 +44,7 @@ from node.outbound.health import (
     is_open,
     tripped,
 )
+from node.outbound.signing import SigningThread
 from node.store import deliveries
 from node.store.db import transaction
 from node.store.models import DeliveryState
@@ -53,7 +53,7 @@ from protocol.httpsig import Scheme
 from protocol.safety import check_url
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Collection, Sequence
+    from collections.abc import Callable, Sequence
 
     import aiohttp
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -93,7 +93,7 @@ class WorkerOptions:
     keyring_reload: float = 30.0
     keep_finished: timedelta = timedelta(days=7)
     prune_every: float = 3600.0
-    sign_threads: int = 1  # 0: sign in the event loop
+    sign_in_thread: bool = True  # keeps the event loop (and serve) responsive; see signing.py
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +194,9 @@ class _Worker:
         self.keyring_loaded_at = 0.0
         self.pruned_at = 0.0
         self.signals: dict[str, asyncio.Task[Literal[True]]] = {}
-        self.signer: ThreadPoolExecutor | None = None
+        self.signer: SigningThread | None = None
+        self.finished: list[asyncio.Task[_Result]] = []
+        self.progress = asyncio.Event()  # set when a send finishes
 
     def configure(
         self,
@@ -217,9 +219,8 @@ class _Worker:
     # -- the loop ------------------------------------------------------------------------
 
     async def run(self) -> WorkerStats:
-        threads = self.options.sign_threads
-        if threads > 0:
-            self.signer = ThreadPoolExecutor(threads, thread_name_prefix="sign")
+        if self.options.sign_in_thread:
+            self.signer = SigningThread()
         try:
             while not self.stop.is_set():
                 if self.wakeup is not None and self.wakeup.is_set():
@@ -234,7 +235,7 @@ class _Worker:
             for task in (*self.inflight, *self.signals.values()):
                 task.cancel()
             if self.signer is not None:
-                self.signer.shutdown(wait=False, cancel_futures=True)
+                self.signer.close()
         return WorkerStats(
             delivered=self.counts["delivered"],
             retried=self.counts["retried"],
@@ -250,6 +251,8 @@ class _Worker:
             return
         if self.loop.time() < self.idle_until:
             return
+        if self.results:  # write first: a worker never holds more than `concurrency` leases
+            await self.flush()
         limit = min(free, self.batch)
         try:
             claimed, returned, dropped = await self.claim(limit)
@@ -263,6 +266,7 @@ class _Worker:
             self.backlogged = busy | dropped
         for row, probe, (actor, body) in claimed:
             task = asyncio.create_task(self.send(row, probe, actor, body))
+            task.add_done_callback(self.finish)
             self.inflight[task] = row
             self.load[row.domain] += 1
 
@@ -278,15 +282,17 @@ class _Worker:
                 deadlines.append(now + await self.seconds_to_next_due())
                 await self.maybe_prune()
         timeout = max(0.0, min(deadlines) - now) if deadlines else None
-        waiting: set[asyncio.Future[Any]] = {*self.inflight, *self.signal_tasks()}
-        done, _ = await asyncio.wait(waiting, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-        self.collect_done(done)
+        # Only the signal waiters: asyncio.wait on every send would cost O(in flight) per wake.
+        await asyncio.wait(
+            self.signal_tasks(), timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+        )
+        self.collect_finished()
 
     async def drain(self) -> None:
         """Stop claiming; let the rows in flight finish (bounded by the HTTP timeouts); record."""
         while self.inflight:
-            done, _ = await asyncio.wait(self.inflight, return_when=asyncio.FIRST_COMPLETED)
-            self.collect_done(done)
+            await self.progress.wait()
+            self.collect_finished()
         for _ in range(3):
             if not self.results:
                 return
@@ -295,7 +301,7 @@ class _Worker:
                 await asyncio.sleep(_DB_RETRY_PAUSE)
 
     def signal_tasks(self) -> list[asyncio.Task[Literal[True]]]:
-        for name, event in (("stop", self.stop), ("wakeup", self.wakeup)):
+        for name, event in (("stop", self.stop), ("wakeup", self.wakeup), ("sent", self.progress)):
             task = self.signals.get(name)
             if event is not None and (task is None or task.done()):
                 self.signals[name] = asyncio.create_task(event.wait())
@@ -453,11 +459,16 @@ class _Worker:
 
     # -- recording -------------------------------------------------------------------------
 
-    def collect_done(self, done: Collection[asyncio.Future[Any]]) -> None:
-        for task, row in list(self.inflight.items()):
-            if task in done:
-                del self.inflight[task]
-                self.collect(row, task.result())
+    def finish(self, task: asyncio.Task[_Result]) -> None:
+        """Done callback of each send: queue it for collection and wake the loop."""
+        self.finished.append(task)
+        self.progress.set()
+
+    def collect_finished(self) -> None:
+        self.progress.clear()
+        finished, self.finished = self.finished, []
+        for task in finished:
+            self.collect(self.inflight.pop(task), task.result())
 
     def collect(self, row: ClaimedDelivery, result: _Result) -> None:
         self.load[row.domain] -= 1
